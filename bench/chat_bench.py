@@ -1,0 +1,276 @@
+"""Chat turns: the full stack (POST /api/chat/messages → gateway → Rasa → actions → knowledge) beside
+bare Rasa (the same model, the same utterances, straight to Rasa's REST webhook, no action server).
+
+Every simulated applicant runs realistic multi-turn scripts (below). A turn "@1" clicks the first quick
+reply of the previous answer (both sides send the button's payload, as the web page does); when there
+is no button it sends FALLBACK_REPLY instead.
+
+Two views of the same run:
+- all turns: every turn of every script. Bare Rasa cannot run custom actions (its action server does
+  not exist), so on turns that need one it does less work than the full stack: not like for like.
+- comparable turns: only turns that ran no custom action on either side (only utter_* responses and
+  Rasa's built-in actions, read from both trackers during a warm-up pass). The targets are judged here.
+"""
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+
+import requests
+
+from bench.loadgen import LoadResult, Script, TurnRecord, run_load
+from bench.stats import Summary, summarise
+
+CLICK_FIRST_BUTTON = "@1"
+FALLBACK_REPLY = "好的"
+TIMEOUT = (5, 120)
+
+SCRIPTS: tuple[Script, ...] = (
+    Script("饭店一次性告知", ("你好", "我想在西湖区开一家饭店，需要准备哪些材料", "@1", "@1", "@1", "@1",
+                          "谢谢", "再见")),
+    Script("指南问答", ("您好", "什么是1+N+X多证合一", "多证合一到底合了哪几个证", "预审一般要几天",
+                      "办营业执照要交钱吗", "好的谢谢")),
+    Script("奶茶店清单和问答", ("在吗", "开奶茶店要办哪些证", "@1", "@1", "食品经营许可证多久能拿到",
+                             "谢谢 拜拜")),
+    Script("查询进度", ("你好", "我想查一下我的申请进度", "YC20260105-0001", "13812345678", "谢谢")),
+    Script("开始申请又取消", ("你好", "我要申请营业执照", "个体工商户", "不办了", "再见")),
+    Script("闲聊和超出范围", ("哈喽", "你是谁", "今天天气怎么样", "离婚手续怎么办", "好吧", "再见")),
+)
+
+# Rasa's built-in actions (rasa.shared.core.constants.DEFAULT_ACTION_NAMES): they run inside Rasa.
+BUILTIN_ACTIONS = frozenset({
+    # action_session_start is not here: Yici overrides it (bot/actions/session.py), so it needs the action server.
+    "action_listen", "action_restart", "action_default_fallback",
+    "action_deactivate_loop", "action_revert_fallback_events", "action_default_ask_affirmation",
+    "action_default_ask_rephrase", "action_back", "action_two_stage_fallback", "action_unlikely_intent",
+    "action_extract_slots", "action_send_text",
+})
+
+
+def _next_text(text: str, last_buttons: list[dict]) -> str:
+    if text != CLICK_FIRST_BUTTON:
+        return text
+    if last_buttons:
+        return last_buttons[0].get("payload") or last_buttons[0].get("title") or FALLBACK_REPLY
+    return FALLBACK_REPLY
+
+
+class GatewayConversation:
+    def __init__(self, http: requests.Session, base_url: str):
+        self.http, self.base_url = http, base_url
+        self.key = ""
+        self.buttons: list[dict] = []
+
+    def send(self, text: str) -> list[str]:
+        body = {"text": _next_text(text, self.buttons)}
+        if self.key:
+            body["conversation_id"] = self.key
+        response = self.http.post(f"{self.base_url}/api/chat/messages", json=body, timeout=TIMEOUT)
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+        answer = response.json()
+        self.key = answer["conversation_id"]
+        replies = [m for m in answer["messages"] if m.get("author", "bot") != "applicant"]
+        self.buttons = next((m["buttons"] for m in reversed(replies) if m.get("buttons")), [])
+        return [m.get("text", "") for m in replies]
+
+
+class GatewayChannel:
+    name = "full stack"
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def open(self, http: requests.Session) -> GatewayConversation:
+        return GatewayConversation(http, self.base_url)
+
+
+class RasaConversation:
+    def __init__(self, http: requests.Session, rasa_url: str):
+        self.http, self.rasa_url = http, rasa_url
+        self.key = uuid.uuid4().hex
+        self.buttons: list[dict] = []
+
+    def send(self, text: str) -> list[str]:
+        response = self.http.post(f"{self.rasa_url}/webhooks/rest/webhook",
+                                  json={"sender": self.key, "message": _next_text(text, self.buttons)},
+                                  timeout=TIMEOUT)
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+        replies = response.json()
+        self.buttons = next((r["buttons"] for r in reversed(replies) if r.get("buttons")), [])
+        return [r.get("text") or "" for r in replies]
+
+
+class BareRasaChannel:
+    name = "bare Rasa"
+
+    def __init__(self, rasa_url: str):
+        self.rasa_url = rasa_url
+
+    def open(self, http: requests.Session) -> RasaConversation:
+        return RasaConversation(http, self.rasa_url)
+
+
+# ---------------------------------------------------------------- which turns are comparable
+
+def actions_per_turn(tracker: dict) -> list[list[str]]:
+    """The actions Rasa ran for each user message of a tracker, in order.
+
+    The session start that Rasa runs before the first message belongs to the first turn."""
+    turns: list[list[str]] = []
+    before_first: list[str] = []
+    for event in tracker.get("events", []):
+        if event.get("event") == "user":
+            turns.append(before_first if not turns else [])
+        elif event.get("event") == "action" and event.get("name") != "action_listen":
+            (turns[-1] if turns else before_first).append(event["name"])
+    return turns
+
+
+def needs_action_server(actions: list[str]) -> bool:
+    return any(not (name.startswith("utter_") or name in BUILTIN_ACTIONS) for name in actions)
+
+
+def fetch_tracker(rasa_url: str, sender: str) -> dict:
+    response = requests.get(f"{rasa_url}/conversations/{sender}/tracker", timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def script_actions(records: list[TurnRecord], rasa_url: str) -> dict[tuple[str, int], list[str]]:
+    """(script, turn index) → actions Rasa ran for it, from the trackers of one pass over the scripts."""
+    out: dict[tuple[str, int], list[str]] = {}
+    for key in {r.conversation for r in records if r.conversation}:
+        turns = actions_per_turn(fetch_tracker(rasa_url, key))
+        mine = sorted((r for r in records if r.conversation == key), key=lambda r: r.index)
+        for record, actions in zip(mine, turns):
+            out[(record.script, record.index)] = actions
+    return out
+
+
+@dataclass
+class Classification:
+    comparable: set[tuple[str, int]]
+    full_actions: dict[tuple[str, int], list[str]]
+    bare_actions: dict[tuple[str, int], list[str]]
+
+    def describe(self) -> list[str]:
+        lines = []
+        for script in SCRIPTS:
+            marks = []
+            for index, text in enumerate(script.turns):
+                key = (script.name, index)
+                custom = [a for a in self.full_actions.get(key, []) if needs_action_server([a])]
+                marks.append(f"{text}" + ("" if key in self.comparable else f" [{', '.join(custom) or 'diverged'}]"))
+            lines.append(f"{script.name}: " + " → ".join(marks))
+        return lines
+
+
+def classify(full_warmup: LoadResult, full_rasa_url: str, bare_warmup: LoadResult, bare_rasa_url: str) -> Classification:
+    full = script_actions(full_warmup.records, full_rasa_url)
+    bare = script_actions(bare_warmup.records, bare_rasa_url)
+    comparable = {key for key, actions in full.items()
+                  if key in bare and not needs_action_server(actions) and not needs_action_server(bare[key])}
+    return Classification(comparable, full, bare)
+
+
+# ---------------------------------------------------------------- measuring
+
+LEVELS = (1, 4, 16)
+SCRIPTS_PER_APPLICANT = {1: 6, 4: 3, 16: 1}
+
+
+def comparable_scripts(scripts, comparable: set[tuple[str, int]]) -> tuple[Script, ...]:
+    """The scripts cut down to their comparable turns (scripts left with fewer than two turns dropped)."""
+    out = []
+    for script in scripts:
+        turns = tuple(t for i, t in enumerate(script.turns) if (script.name, i) in comparable)
+        if len(turns) >= 2:
+            out.append(Script(script.name, turns))
+    return tuple(out)
+
+
+def warm_up(channel, scripts=SCRIPTS) -> LoadResult:
+    """One applicant runs every script once (loads lazy caches; its trackers classify the turns)."""
+    return run_load(channel, scripts, concurrency=1, scripts_per_applicant=len(scripts))
+
+
+def measure(channel, scripts=SCRIPTS, levels=LEVELS, scale: float = 1.0) -> dict[int, LoadResult]:
+    return {n: run_load(channel, scripts, n, max(1, math.ceil(SCRIPTS_PER_APPLICANT.get(n, 1) * scale)))
+            for n in levels}
+
+
+def summary(result: LoadResult, keep: set[tuple[str, int]] | None = None) -> Summary:
+    """Figures of one run. With `keep`, only those turns; their throughput is their count over the share
+    of the wall time they took (their summed latency over all turns' summed latency): exact when every
+    turn is kept, an estimate otherwise."""
+    if keep is None:
+        return summarise(result.latencies(), result.seconds, result.errors)
+    all_lat = result.latencies()
+    kept = result.latencies(lambda r: (r.script, r.index) in keep)
+    share = sum(kept) / sum(all_lat) if kept else math.nan
+    errors = sum(1 for r in result.records if not r.ok and (r.script, r.index) in keep)
+    return summarise(kept, result.seconds * share, errors)
+
+
+# ---------------------------------------------------------------- the chat part alone
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.chat_bench`: only the chat comparison of `make bench` (same stacks, same scripts,
+    same figures), with --rounds to repeat the measured levels on a noisy shared machine."""
+    import argparse
+    import os
+    import tempfile
+    import traceback
+    from pathlib import Path
+
+    from bench import stack_bench
+    from bench.__main__ import chat_rows
+    from bench.report import table
+    from devtools.rasa_stack import train_if_changed
+
+    parser = argparse.ArgumentParser(prog="python -m bench.chat_bench", description=main.__doc__)
+    parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="concurrency levels, e.g. 16")
+    parser.add_argument("--rounds", type=int, default=1, help="measure every level this many times")
+    args = parser.parse_args(argv)
+    levels = tuple(int(x) for x in args.levels.split(","))
+
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    model = train_if_changed()
+    workdir = Path(tempfile.mkdtemp(prefix="yici-chat-bench-"))
+    stacks = stack_bench.SideBySide(workdir, model)
+    full_stack, bare = stacks.full_stack, stacks.bare
+    try:
+        stacks.start_full_stack()
+        stacks.start_bare()
+        print(f"stack up (logs: {workdir / 'stack.log'})", flush=True)
+        full_channel, bare_channel = GatewayChannel(full_stack.base_url), BareRasaChannel(bare.rasa_url)
+        classification = classify(warm_up(full_channel), full_stack.rasa_url, warm_up(bare_channel), bare.rasa_url)
+        comparable = comparable_scripts(SCRIPTS, classification.comparable)
+        still = classify(warm_up(full_channel, comparable), full_stack.rasa_url,
+                         warm_up(bare_channel, comparable), bare.rasa_url).comparable
+        for round_ in range(1, args.rounds + 1):
+            rows = []
+            for label, scripts, keep in (("comparable", comparable, still), ("all turns", SCRIPTS, None)):
+                for level in levels:
+                    per_applicant = SCRIPTS_PER_APPLICANT.get(level, 1)
+                    bare_result = run_load(bare_channel, scripts, level, per_applicant)
+                    full_result = run_load(full_channel, scripts, level, per_applicant)
+                    rows += chat_rows(level, summary(full_result, keep), summary(bare_result, keep), label)
+            print(f"\n## round {round_} (load average {' '.join(f'{x:.2f}' for x in os.getloadavg())})\n")
+            print(table(rows), flush=True)
+    except Exception:
+        traceback.print_exc()
+        print(full_stack.log_tail())
+        return 1
+    finally:
+        stacks.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Plain functions over the transcript; callers own the session and its transaction."""
+from __future__ import annotations
+
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from core.db import utcnow
+
+from conversations.models import (APPLICANT, BOT, BOT_AUTHOR, HUMAN, NOTE, PENDING, SMS, WAITING, WEB,
+                                  AuditEvent, Conversation, Message)
+
+
+def get_or_create(session: Session, conversation_id: str | None = None, channel: str = WEB,
+                  phone: str | None = None) -> Conversation:
+    if conversation_id:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is not None:
+            return conversation
+    conversation = Conversation(channel=channel, phone=phone)
+    if conversation_id:
+        conversation.id = conversation_id
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
+def for_phone(session: Session, phone: str) -> Conversation:
+    """The SMS conversation keyed by an E.164 phone number."""
+    conversation = session.scalar(
+        select(Conversation).where(Conversation.channel == SMS, Conversation.phone == phone)
+        .order_by(Conversation.created_at.desc()).limit(1))
+    return conversation or get_or_create(session, channel=SMS, phone=phone)
+
+
+def append(session: Session, conversation_id: str, author: str, text: str, data: dict | None = None,
+           state: str | None = None, channel_ref: str | None = None, staff_id: int | None = None) -> Message:
+    message = Message(conversation_id=conversation_id, author=author, text=text, data=data or None,
+                      state=state, channel_ref=channel_ref, staff_id=staff_id)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def messages_after(session: Session, conversation_id: str, after_id: int = 0,
+                   include_notes: bool = False) -> list[Message]:
+    query = select(Message).where(Message.conversation_id == conversation_id, Message.id > after_id)
+    if not include_notes:
+        query = query.where(Message.author != NOTE)
+    return list(session.scalars(query.order_by(Message.id)))
+
+
+def message_to_dict(message: Message) -> dict:
+    """The stable JSON shape of one message in the chat API."""
+    out = {"id": message.id, "author": message.author, "text": message.text,
+           "created_at": message.created_at.isoformat()}
+    data = message.data or {}
+    if data.get("buttons"):
+        out["buttons"] = data["buttons"]
+    if data.get("link"):
+        out["link"] = data["link"]
+    return out
+
+
+def is_applicant(message: Message) -> bool:
+    return message.author == APPLICANT
+
+
+def by_channel_ref(session: Session, channel_ref: str) -> Message | None:
+    """The message a provider already delivered to us (Twilio MessageSid), for deduplication."""
+    return session.scalar(select(Message).where(Message.channel_ref == channel_ref))
+
+
+def pending_messages(session: Session, conversation_id: str) -> list[Message]:
+    """Applicant messages stored but not yet answered, oldest first."""
+    return list(session.scalars(
+        select(Message).where(Message.conversation_id == conversation_id, Message.author == APPLICANT,
+                              Message.state == PENDING).order_by(Message.id)))
+
+
+def conversations_with_pending(session: Session) -> list[str]:
+    """Bot-owned conversations holding unanswered applicant messages (the bot was down)."""
+    query = (select(Message.conversation_id).join(Conversation, Conversation.id == Message.conversation_id)
+             .where(Message.author == APPLICANT, Message.state == PENDING, Conversation.status == BOT)
+             .distinct())
+    return list(session.scalars(query))
+
+
+def set_state(session: Session, messages: list[Message], state: str) -> None:
+    for message in messages:
+        message.state = state
+    session.flush()
+
+
+def last_bot_message(session: Session, conversation_id: str) -> Message | None:
+    return session.scalar(
+        select(Message).where(Message.conversation_id == conversation_id, Message.author == BOT_AUTHOR)
+        .order_by(Message.id.desc()).limit(1))
+
+
+def last_message_id(session: Session, conversation_id: str) -> int:
+    return session.scalar(select(Message.id).where(Message.conversation_id == conversation_id)
+                          .order_by(Message.id.desc()).limit(1)) or 0
+
+
+def waiting_queue(session: Session) -> list[Conversation]:
+    """Conversations waiting for a human, oldest first."""
+    return list(session.scalars(select(Conversation).where(Conversation.status == WAITING)
+                                .order_by(Conversation.waiting_since, Conversation.created_at)))
+
+
+def owned_by(session: Session, account_id: int) -> list[Conversation]:
+    return list(session.scalars(select(Conversation).where(Conversation.status == HUMAN,
+                                                           Conversation.owner_id == account_id)
+                                .order_by(Conversation.updated_at.desc())))
+
+
+def recent_bot_conversations(session: Session, limit: int = 30) -> list[Conversation]:
+    """Conversations the bot is handling now, most recently active first (staff watch them live)."""
+    return list(session.scalars(select(Conversation).where(Conversation.status == BOT)
+                                .order_by(Conversation.updated_at.desc()).limit(limit)))
+
+
+def touch(session: Session, conversation: Conversation) -> None:
+    """Mark a conversation as active now (ordering of live views)."""
+    conversation.updated_at = utcnow()
+    session.flush()
+
+
+def search(session: Session, *, phone: str | None = None, text: str | None = None,
+           conversation_ids: list[str] | tuple[str, ...] = (), limit: int = 50) -> list[Conversation]:
+    """Conversations by phone (E.164), by ids (e.g. those linked to an application number), or whose
+    transcript contains `text` (an application number quoted in the chat)."""
+    conditions = []
+    if phone:
+        conditions.append(Conversation.phone == phone)
+    if conversation_ids:
+        conditions.append(Conversation.id.in_(list(conversation_ids)))
+    if text:
+        mentioned = select(Message.conversation_id).where(Message.text.contains(text, autoescape=True))
+        conditions.append(Conversation.id.in_(mentioned))
+    if not conditions:
+        return []
+    return list(session.scalars(select(Conversation).where(or_(*conditions))
+                                .order_by(Conversation.updated_at.desc()).limit(limit)))
+
+
+def record_audit(session: Session, *, account_id: int, conversation_id: str, action: str,
+                 message_id: int | None = None) -> AuditEvent:
+    event = AuditEvent(account_id=account_id, conversation_id=conversation_id, action=action,
+                       message_id=message_id)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def audit_events(session: Session, conversation_id: str) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.conversation_id == conversation_id)
+                                .order_by(AuditEvent.id)))

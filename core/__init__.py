@@ -1,0 +1,1 @@
+"""Shared plumbing for every Yici process: settings, database, Redis, queues, calendars, identifiers."""

@@ -1,0 +1,1 @@
+"""Held-out evaluation (``python -m knowledge.eval``) and threshold calibration of FAQ retrieval."""

@@ -1,0 +1,1 @@
+"""Test helpers that start and reach real services (Redis, databases, RQ workers, Rasa)."""
