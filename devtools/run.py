@@ -124,11 +124,15 @@ def main() -> int:
     env = process_env(settings, model)
     log_path = LOG_DIR / "yici.log"
     say(f"starting every process (logs also in {log_path}); Ctrl-C stops them all")
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    # A background job of a non-interactive shell (`make run &` in a script, nohup) inherits SIGINT
+    # ignored, and Python keeps an inherited ignore: Ctrl-C / kill -INT would then stop nothing.
+    # Set before honcho starts: an ignored signal stays ignored across exec, a handler does not.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # honcho gets its own session: Ctrl-C reaches this process only, which forwards one SIGINT to honcho.
     honcho = subprocess.Popen([str(ROOT / ".venv/bin/honcho"), "start", "-f", str(run_procfile), "-d", str(ROOT)],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               bufsize=1, start_new_session=True)
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     stop = threading.Event()
     threading.Thread(target=announce_when_ready, args=(settings, log_path, stop), daemon=True).start()
     if not redis_answers(settings.redis_url):

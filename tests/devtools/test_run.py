@@ -40,8 +40,10 @@ def test_make_run_brings_everything_up_and_ctrl_c_stops_it(tmp_path):
         "PYTHONPATH": str(ROOT),
     }
     log = open(tmp_path / "run.log", "w")
+    # Started with SIGINT ignored, as a shell script's background job inherits it: Ctrl-C must still work.
     process = subprocess.Popen([sys.executable, "-m", "devtools.run"], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
+                               stderr=subprocess.STDOUT,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         deadline = time.monotonic() + 420
         ready = None
