@@ -98,19 +98,20 @@ def run_chat(full_stack, bare, scale: float, twilio) -> tuple[Section, Section]:
 
     section = Section("Chat: full stack beside bare Rasa (same model, same utterances)")
     all_rows, comp_rows = [], []
-    phases = [("all turns", chat_bench.SCRIPTS, None)]
+    phases = [("all turns", chat_bench.SCRIPTS, None, None)]
+    opener = chat_bench.COMPARABLE_OPENER
     if comparable_scripts:
         say("chat: warm-up of the comparable scripts")
-        full_warm2 = chat_bench.warm_up(full_channel, comparable_scripts)
-        bare_warm2 = chat_bench.warm_up(bare_channel, comparable_scripts)
+        full_warm2 = chat_bench.warm_up(full_channel, comparable_scripts, opener)
+        bare_warm2 = chat_bench.warm_up(bare_channel, comparable_scripts, opener)
         still = chat_bench.classify(full_warm2, full_stack.rasa_url, bare_warm2, bare.rasa_url).comparable
-        phases.append(("comparable", comparable_scripts, still))
-    for label, scripts, keep in phases:
+        phases.append(("comparable", comparable_scripts, still, opener))
+    for label, scripts, keep, first in phases:
         for level in chat_bench.LEVELS:
             say(f"chat: {label}, {level} concurrent applicants — bare Rasa, then full stack")
             per_applicant = max(1, math.ceil(chat_bench.SCRIPTS_PER_APPLICANT[level] * scale))
-            bare_result = chat_bench.run_load(bare_channel, scripts, level, per_applicant)
-            full_result = chat_bench.run_load(full_channel, scripts, level, per_applicant)
+            bare_result = chat_bench.run_load(bare_channel, scripts, level, per_applicant, first)
+            full_result = chat_bench.run_load(full_channel, scripts, level, per_applicant, first)
             rows = chat_rows(level, chat_bench.summary(full_result, keep), chat_bench.summary(bare_result, keep), label)
             (comp_rows if label == "comparable" else all_rows).extend(rows)
             for result in (bare_result, full_result):
@@ -120,12 +121,15 @@ def run_chat(full_stack, bare, scale: float, twilio) -> tuple[Section, Section]:
     section.rows = comp_rows + all_rows
     section.notes += [
         "Simulated applicants run the scripts in bench/chat_bench.py back to back (closed loop, no think time); "
-        "each script is a new conversation. The full stack is gunicorn (2 workers × 8 threads, the Procfile) → "
+        "each script is a new conversation. The full stack is gunicorn (2 workers × 16 threads, the Procfile) → "
         "Rasa → action server → knowledge/integrations, with SQLite as the record; bare Rasa is the same model "
         "on its own Rasa server, REST webhook, no action server.",
         "**comparable** rows (where the targets are judged): the scripts cut down to the turns that ran no custom "
         "action on either side (utter_* responses and Rasa's built-in actions only, read from both trackers in a "
-        "warm-up pass); both sides then do the same Rasa work and the ratio is the gateway's overhead.",
+        "warm-up pass); both sides then do the same Rasa work and the ratio is the gateway's overhead. Each of "
+        f"these conversations is opened with “{opener}” before the clock starts: Yici's session start is a custom "
+        "action (it welcomes a returning applicant) that bare Rasa cannot run, so a conversation's first turn is "
+        "never comparable, and timed it would load Rasa during the measured turns on one side only.",
         "**all turns** rows: every turn of the realistic scripts. Bare Rasa cannot run custom actions (the call "
         "fails at once and Rasa goes on), so on those turns it does less work: not like for like, shown for scale.",
         "Turns per script and which needed the action server (in brackets):",

@@ -2,6 +2,10 @@
 
 Closed loop, no think time (every applicant sends its next message as soon as the previous one is
 answered), so the figures measure capacity. Bounded: every applicant runs a fixed number of scripts.
+
+With an `opener`, every conversation is opened before the clock starts: the opener is sent to it first,
+untimed, so the work Rasa does once per conversation (the session start) is not part of the measured
+turns. Its records have index OPENER_INDEX and count in no figure (they let the trackers line up).
 """
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
 
 import requests
+
+
+OPENER_INDEX = -1
 
 
 @dataclass(frozen=True)
@@ -51,18 +58,23 @@ class LoadResult:
     seconds: float
     records: list[TurnRecord]
 
+    @property
+    def timed(self) -> list[TurnRecord]:
+        """The measured turns (not the untimed openers)."""
+        return [r for r in self.records if r.index != OPENER_INDEX]
+
     def latencies(self, keep: Callable[[TurnRecord], bool] = lambda r: True) -> list[float]:
-        return [r.latency for r in self.records if r.ok and keep(r)]
+        return [r.latency for r in self.timed if r.ok and keep(r)]
 
     @property
     def errors(self) -> int:
-        return sum(1 for r in self.records if not r.ok)
+        return sum(1 for r in self.timed if not r.ok)
 
 
-def run_script(channel: Channel, http: requests.Session, script: Script) -> list[TurnRecord]:
-    conversation = channel.open(http)
+def send_turns(conversation: Conversation, script: Script, turns) -> list[TurnRecord]:
+    """Send (index, text) turns one after the other, timing each."""
     records = []
-    for index, text in enumerate(script.turns):
+    for index, text in turns:
         started = time.perf_counter()
         try:
             replies = conversation.send(text)
@@ -74,20 +86,31 @@ def run_script(channel: Channel, http: requests.Session, script: Script) -> list
     return records
 
 
-def run_load(channel: Channel, scripts: Sequence[Script], concurrency: int, scripts_per_applicant: int) -> LoadResult:
-    """`concurrency` applicants start together; applicant i runs scripts i, i+1, ... (rotating)."""
+def run_script(channel: Channel, http: requests.Session, script: Script) -> list[TurnRecord]:
+    return send_turns(channel.open(http), script, enumerate(script.turns))
+
+
+def run_load(channel: Channel, scripts: Sequence[Script], concurrency: int, scripts_per_applicant: int,
+             opener: str | None = None) -> LoadResult:
+    """`concurrency` applicants start together; applicant i runs scripts i, i+1, ... (rotating).
+    With `opener`, each applicant's conversations are all opened with it before the clock starts."""
     records: list[TurnRecord] = []
     lock = threading.Lock()
     barrier = threading.Barrier(concurrency + 1)
 
     def applicant(number: int) -> None:
         with requests.Session() as http:
+            plan = [scripts[(number + round_ * concurrency) % len(scripts)] for round_ in range(scripts_per_applicant)]
+            opened = []
+            for script in plan:
+                conversation = channel.open(http)
+                first = send_turns(conversation, script, [(OPENER_INDEX, opener)]) if opener is not None else []
+                opened.append((script, conversation, first))
             barrier.wait()
-            for round_ in range(scripts_per_applicant):
-                script = scripts[(number + round_ * concurrency) % len(scripts)]
-                done = run_script(channel, http, script)
+            for script, conversation, first in opened:
+                done = send_turns(conversation, script, enumerate(script.turns))
                 with lock:
-                    records.extend(done)
+                    records.extend(first + done)
 
     threads = [threading.Thread(target=applicant, args=(n,), daemon=True) for n in range(concurrency)]
     for thread in threads:

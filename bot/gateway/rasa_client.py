@@ -75,6 +75,9 @@ def http() -> requests.Session:
     session = getattr(_local, "session", None)
     if session is None:
         session = _local.session = requests.Session()
+        # Rasa and the action server are Yici's own internal services: never reached through an
+        # HTTP(S)_PROXY, and without trust_env requests no longer reads the proxy variables every call.
+        session.trust_env = False
     return session
 
 

@@ -116,6 +116,10 @@ def _answer_pending_locked(conversation_id: str) -> list[TurnResult]:
                 return results
             message = pending[0]
             payload = (message.data or {}).get("payload") or message.text
+            # End the read transaction before the turn: its pooled connection is not held for the whole
+            # Rasa call (a request thread waiting on Rasa then holds no database connection). The turn's
+            # writes below open a new one; the conversation lock keeps other turns out meanwhile.
+            session.commit()
             turn = rasa_client.send_message(conversation_id, payload)
             result = TurnResult(applicant_message_id=message.id)
             stored = [store.append(session, conversation_id, BOT_AUTHOR, reply.text, data=reply.data())
