@@ -90,30 +90,21 @@ def run_chat(full_stack, bare, scale: float, twilio) -> tuple[Section, Section]:
     full_channel = chat_bench.GatewayChannel(full_stack.base_url)
     bare_channel = chat_bench.BareRasaChannel(bare.rasa_url)
 
-    say("chat: warm-up pass on both sides (classifies the turns from the trackers)")
-    full_warm = chat_bench.warm_up(full_channel)
-    bare_warm = chat_bench.warm_up(bare_channel)
-    classification = chat_bench.classify(full_warm, full_stack.rasa_url, bare_warm, bare.rasa_url)
-    comparable_scripts = chat_bench.comparable_scripts(chat_bench.SCRIPTS, classification.comparable)
+    say("chat: warm-up passes on both sides (classify the turns from the trackers)")
+    classification, phases = chat_bench.plan(full_channel, full_stack.rasa_url, bare_channel, bare.rasa_url)
+    opener = chat_bench.COMPARABLE_OPENER
 
     section = Section("Chat: full stack beside bare Rasa (same model, same utterances)")
     all_rows, comp_rows = [], []
-    phases = [("all turns", chat_bench.SCRIPTS, None, None)]
-    opener = chat_bench.COMPARABLE_OPENER
-    if comparable_scripts:
-        say("chat: warm-up of the comparable scripts")
-        full_warm2 = chat_bench.warm_up(full_channel, comparable_scripts, opener)
-        bare_warm2 = chat_bench.warm_up(bare_channel, comparable_scripts, opener)
-        still = chat_bench.classify(full_warm2, full_stack.rasa_url, bare_warm2, bare.rasa_url).comparable
-        phases.append(("comparable", comparable_scripts, still, opener))
-    for label, scripts, keep, first in phases:
+    for phase in phases:
         for level in chat_bench.LEVELS:
-            say(f"chat: {label}, {level} concurrent applicants — bare Rasa, then full stack")
+            say(f"chat: {phase.label}, {level} concurrent applicants — bare Rasa, then full stack")
             per_applicant = max(1, math.ceil(chat_bench.SCRIPTS_PER_APPLICANT[level] * scale))
-            bare_result = chat_bench.run_load(bare_channel, scripts, level, per_applicant, first)
-            full_result = chat_bench.run_load(full_channel, scripts, level, per_applicant, first)
-            rows = chat_rows(level, chat_bench.summary(full_result, keep), chat_bench.summary(bare_result, keep), label)
-            (comp_rows if label == "comparable" else all_rows).extend(rows)
+            bare_result = chat_bench.run_load(bare_channel, phase.scripts, level, per_applicant, phase.opener)
+            full_result = chat_bench.run_load(full_channel, phase.scripts, level, per_applicant, phase.opener)
+            rows = chat_rows(level, chat_bench.summary(full_result, phase.keep),
+                             chat_bench.summary(bare_result, phase.keep), phase.label)
+            (comp_rows if phase.label == "comparable" else all_rows).extend(rows)
             for result in (bare_result, full_result):
                 failed = [r for r in result.records if not r.ok]
                 if failed:
@@ -135,7 +126,7 @@ def run_chat(full_stack, bare, scale: float, twilio) -> tuple[Section, Section]:
         "Turns per script and which needed the action server (in brackets):",
         *[f"  {line}" for line in classification.describe()],
     ]
-    if not comparable_scripts:
+    if len(phases) == 1:
         section.notes.append("No script kept two comparable turns: the targets could not be judged.")
 
     sms = Section("SMS: `/sms/inbound` acknowledgement under the 16-applicant chat load")

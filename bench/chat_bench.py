@@ -202,9 +202,27 @@ def warm_up(channel, scripts=SCRIPTS, opener: str | None = None) -> LoadResult:
     return run_load(channel, scripts, concurrency=1, scripts_per_applicant=len(scripts), opener=opener)
 
 
-def measure(channel, scripts=SCRIPTS, levels=LEVELS, scale: float = 1.0) -> dict[int, LoadResult]:
-    return {n: run_load(channel, scripts, n, max(1, math.ceil(SCRIPTS_PER_APPLICANT.get(n, 1) * scale)))
-            for n in levels}
+@dataclass(frozen=True)
+class Phase:
+    """One set of measured runs: which scripts, which turns count (None: all), and the untimed opener."""
+    label: str
+    scripts: tuple[Script, ...]
+    keep: frozenset[tuple[str, int]] | None = None
+    opener: str | None = None
+
+
+def plan(full_channel, full_rasa_url: str, bare_channel, bare_rasa_url: str) -> tuple[Classification, list[Phase]]:
+    """Warm both sides up, classify every turn from the trackers, and return the phases to measure:
+    all turns, then (when two comparable turns remain in some script) the comparable turns, warmed up
+    and classified again as they are measured, each conversation opened with COMPARABLE_OPENER."""
+    classification = classify(warm_up(full_channel), full_rasa_url, warm_up(bare_channel), bare_rasa_url)
+    phases = [Phase("all turns", SCRIPTS)]
+    comparable = comparable_scripts(SCRIPTS, classification.comparable)
+    if comparable:
+        still = classify(warm_up(full_channel, comparable, COMPARABLE_OPENER), full_rasa_url,
+                         warm_up(bare_channel, comparable, COMPARABLE_OPENER), bare_rasa_url).comparable
+        phases.append(Phase("comparable", comparable, frozenset(still), COMPARABLE_OPENER))
+    return classification, phases
 
 
 def summary(result: LoadResult, keep: set[tuple[str, int]] | None = None) -> Summary:
@@ -252,19 +270,16 @@ def main(argv: list[str] | None = None) -> int:
         stacks.start_bare()
         print(f"stack up (logs: {workdir / 'stack.log'})", flush=True)
         full_channel, bare_channel = GatewayChannel(full_stack.base_url), BareRasaChannel(bare.rasa_url)
-        classification = classify(warm_up(full_channel), full_stack.rasa_url, warm_up(bare_channel), bare.rasa_url)
-        comparable = comparable_scripts(SCRIPTS, classification.comparable)
-        still = classify(warm_up(full_channel, comparable, COMPARABLE_OPENER), full_stack.rasa_url,
-                         warm_up(bare_channel, comparable, COMPARABLE_OPENER), bare.rasa_url).comparable
+        _, phases = plan(full_channel, full_stack.rasa_url, bare_channel, bare.rasa_url)
         for round_ in range(1, args.rounds + 1):
             rows = []
-            for label, scripts, keep, opener in (("comparable", comparable, still, COMPARABLE_OPENER),
-                                                 ("all turns", SCRIPTS, None, None)):
+            for phase in reversed(phases):   # comparable first, as the targets are judged there
                 for level in levels:
                     per_applicant = SCRIPTS_PER_APPLICANT.get(level, 1)
-                    bare_result = run_load(bare_channel, scripts, level, per_applicant, opener)
-                    full_result = run_load(full_channel, scripts, level, per_applicant, opener)
-                    rows += chat_rows(level, summary(full_result, keep), summary(bare_result, keep), label)
+                    bare_result = run_load(bare_channel, phase.scripts, level, per_applicant, phase.opener)
+                    full_result = run_load(full_channel, phase.scripts, level, per_applicant, phase.opener)
+                    rows += chat_rows(level, summary(full_result, phase.keep), summary(bare_result, phase.keep),
+                                      phase.label)
             print(f"\n## round {round_} (load average {' '.join(f'{x:.2f}' for x in os.getloadavg())})\n")
             print(table(rows), flush=True)
     except Exception:

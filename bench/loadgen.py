@@ -86,10 +86,6 @@ def send_turns(conversation: Conversation, script: Script, turns) -> list[TurnRe
     return records
 
 
-def run_script(channel: Channel, http: requests.Session, script: Script) -> list[TurnRecord]:
-    return send_turns(channel.open(http), script, enumerate(script.turns))
-
-
 def run_load(channel: Channel, scripts: Sequence[Script], concurrency: int, scripts_per_applicant: int,
              opener: str | None = None) -> LoadResult:
     """`concurrency` applicants start together; applicant i runs scripts i, i+1, ... (rotating).
