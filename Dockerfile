@@ -8,4 +8,4 @@ COPY . .
 RUN useradd --create-home yici && chown -R yici /app
 USER yici
 EXPOSE 8000 5055
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "16", "bot.gateway:create_app()"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "bot.gateway:create_app()"]

@@ -112,7 +112,7 @@ def run_chat(full_stack, bare, scale: float, twilio) -> tuple[Section, Section]:
     section.rows = comp_rows + all_rows
     section.notes += [
         "Simulated applicants run the scripts in bench/chat_bench.py back to back (closed loop, no think time); "
-        "each script is a new conversation. The full stack is gunicorn (2 workers × 16 threads, the Procfile) → "
+        "each script is a new conversation. The full stack is gunicorn (2 workers × 16 threads, gunicorn.conf.py) → "
         "Rasa → action server → knowledge/integrations, with SQLite as the record; bare Rasa is the same model "
         "on its own Rasa server, REST webhook, no action server.",
         "**comparable** rows (where the targets are judged): the scripts cut down to the turns that ran no custom "
