@@ -34,11 +34,15 @@ def for_phone(session: Session, phone: str) -> Conversation:
 
 
 def append(session: Session, conversation_id: str, author: str, text: str, data: dict | None = None,
-           state: str | None = None, channel_ref: str | None = None, staff_id: int | None = None) -> Message:
+           state: str | None = None, channel_ref: str | None = None, staff_id: int | None = None,
+           flush: bool = True) -> Message:
+    """Add a message to the transcript. With flush=False its id comes with the session's next flush
+    (one flush for a turn's rows instead of one per row)."""
     message = Message(conversation_id=conversation_id, author=author, text=text, data=data or None,
                       state=state, channel_ref=channel_ref, staff_id=staff_id)
     session.add(message)
-    session.flush()
+    if flush:
+        session.flush()
     return message
 
 
@@ -48,6 +52,19 @@ def messages_after(session: Session, conversation_id: str, after_id: int = 0,
     if not include_notes:
         query = query.where(Message.author != NOTE)
     return list(session.scalars(query.order_by(Message.id)))
+
+
+def replies_after(session: Session, conversation_id: str, after_id: int) -> list[Message]:
+    """What the applicant is shown after their message `after_id`: every later message but their own
+    and staff notes."""
+    return list(session.scalars(
+        select(Message).where(Message.conversation_id == conversation_id, Message.id > after_id,
+                              Message.author.not_in((APPLICANT, NOTE))).order_by(Message.id)))
+
+
+def status_of(session: Session, conversation_id: str) -> str | None:
+    """The conversation's handoff status as the database has it now (not as a loaded object remembers)."""
+    return session.scalar(select(Conversation.status).where(Conversation.id == conversation_id))
 
 
 def message_to_dict(message: Message) -> dict:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.gateway import jobs, ratelimit, routing
 from bot.gateway.rasa_client import BotUnavailable
 from conversations import store
-from conversations.models import APPLICANT, HUMAN, PENDING, WAITING, Conversation
+from conversations.models import HUMAN, PENDING, WAITING, Conversation
 from core.config import get_settings
 
 MAX_TEXT_CHARS = 1000
@@ -65,8 +65,11 @@ def check_rate(conversation_id: str | None, ip: str) -> None:
         raise ApiError(429, "rate_limited", ratelimit.LIMITED_MESSAGE)
 
 
+HANDOFF_STATUSES = (WAITING, HUMAN)
+
+
 def is_handoff(conversation: Conversation) -> bool:
-    return conversation.status in (WAITING, HUMAN)
+    return conversation.status in HANDOFF_STATUSES
 
 
 def post_message(session: Session, posted: PostedMessage) -> dict:
@@ -91,11 +94,11 @@ def post_message(session: Session, posted: PostedMessage) -> dict:
             raise ApiError(503, "bot_unavailable",
                            "智能助手暂时无法回复。您的消息已保存，恢复后会立即答复您，工作人员也可能直接回复，请稍后查看。",
                            conversation_id=conversation.id, message_id=message.id) from None
-    session.expire_all()
-    conversation = session.get(Conversation, conversation.id)
-    replies = [m for m in store.messages_after(session, conversation.id, message.id) if m.author != APPLICANT]
+    # The turn was stored by answer_pending's own session: read its outcome from the database.
+    replies = store.replies_after(session, conversation.id, message.id)
     return {"conversation_id": conversation.id, "message_id": message.id,
-            "messages": [store.message_to_dict(m) for m in replies], "handoff": is_handoff(conversation)}
+            "messages": [store.message_to_dict(m) for m in replies],
+            "handoff": store.status_of(session, conversation.id) in HANDOFF_STATUSES}
 
 
 def list_messages(session: Session, conversation_id: str, after: str | None) -> dict:

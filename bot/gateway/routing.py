@@ -84,9 +84,9 @@ def receive(session: Session, conversation: Conversation, text: str, *, channel_
     shown, payload = resolve_button(session, conversation.id, text)
     if state is None:
         state = PENDING if bot_answers(conversation) else HELD
-    message = store.append(session, conversation.id, APPLICANT, shown,
-                           data={"payload": payload} if payload else None, state=state, channel_ref=channel_ref)
-    store.touch(session, conversation)
+    message = store.append(session, conversation.id, APPLICANT, shown, data={"payload": payload} if payload else None,
+                           state=state, channel_ref=channel_ref, flush=False)
+    store.touch(session, conversation)   # one flush: the message and the conversation's activity
     return message
 
 
@@ -105,12 +105,16 @@ def answer_pending(conversation_id: str) -> list[TurnResult]:
 
 def _answer_pending_locked(conversation_id: str) -> list[TurnResult]:
     results: list[TurnResult] = []
-    while True:
-        with session_scope() as session:
-            conversation = session.get(Conversation, conversation_id)
-            pending = store.pending_messages(session, conversation_id) if conversation else []
+    with session_scope() as session:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None:
+            return results
+        while True:
+            pending = store.pending_messages(session, conversation_id)
             if not pending:
                 return results
+            if results:
+                session.refresh(conversation)   # more to answer: is the conversation still the bot's?
             if not bot_answers(conversation):
                 store.set_state(session, pending, HELD)
                 return results
@@ -121,17 +125,16 @@ def _answer_pending_locked(conversation_id: str) -> list[TurnResult]:
             # writes below open a new one; the conversation lock keeps other turns out meanwhile.
             session.commit()
             turn = rasa_client.send_message(conversation_id, payload)
-            result = TurnResult(applicant_message_id=message.id)
-            stored = [store.append(session, conversation_id, BOT_AUTHOR, reply.text, data=reply.data())
+            stored = [store.append(session, conversation_id, BOT_AUTHOR, reply.text, data=reply.data(), flush=False)
                       for reply in turn.replies]
-            result.reply_ids = [reply.id for reply in stored]
-            sms_channel.deliver_turn(session, conversation, message, stored)
             message.state = ANSWERED
+            sms_channel.deliver_turn(session, conversation, message, stored)
             if turn.handoff:
                 mark_waiting(session, conversation, turn.handoff_reason)
-                result.handoff = True
-            store.touch(session, conversation)
-            results.append(result)
+            store.touch(session, conversation)   # flushes the turn's rows together
+            session.commit()                     # each turn is kept as soon as it happened
+            results.append(TurnResult(applicant_message_id=message.id, reply_ids=[reply.id for reply in stored],
+                                      handoff=turn.handoff))
 
 
 def mark_waiting(session: Session, conversation: Conversation, reason: str | None = None) -> None:
