@@ -47,19 +47,12 @@ def append(session: Session, conversation_id: str, author: str, text: str, data:
 
 
 def messages_after(session: Session, conversation_id: str, after_id: int = 0,
-                   include_notes: bool = False) -> list[Message]:
+                   include_notes: bool = False, include_applicant: bool = True) -> list[Message]:
     query = select(Message).where(Message.conversation_id == conversation_id, Message.id > after_id)
-    if not include_notes:
-        query = query.where(Message.author != NOTE)
+    excluded = ([] if include_notes else [NOTE]) + ([] if include_applicant else [APPLICANT])
+    if excluded:
+        query = query.where(Message.author.not_in(excluded))
     return list(session.scalars(query.order_by(Message.id)))
-
-
-def replies_after(session: Session, conversation_id: str, after_id: int) -> list[Message]:
-    """What the applicant is shown after their message `after_id`: every later message but their own
-    and staff notes."""
-    return list(session.scalars(
-        select(Message).where(Message.conversation_id == conversation_id, Message.id > after_id,
-                              Message.author.not_in((APPLICANT, NOTE))).order_by(Message.id)))
 
 
 def status_of(session: Session, conversation_id: str) -> str | None:

@@ -95,7 +95,7 @@ def post_message(session: Session, posted: PostedMessage) -> dict:
                            "智能助手暂时无法回复。您的消息已保存，恢复后会立即答复您，工作人员也可能直接回复，请稍后查看。",
                            conversation_id=conversation.id, message_id=message.id) from None
     # The turn was stored by answer_pending's own session: read its outcome from the database.
-    replies = store.replies_after(session, conversation.id, message.id)
+    replies = store.messages_after(session, conversation.id, message.id, include_applicant=False)
     return {"conversation_id": conversation.id, "message_id": message.id,
             "messages": [store.message_to_dict(m) for m in replies],
             "handoff": store.status_of(session, conversation.id) in HANDOFF_STATUSES}
