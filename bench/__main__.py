@@ -96,19 +96,22 @@ def run_chat(full_stack, bare, scale: float, twilio) -> tuple[Section, Section]:
 
     section = Section("Chat: full stack beside bare Rasa (same model, same utterances)")
     all_rows, comp_rows = [], []
+    round_notes = []
     for phase in phases:
         for level in chat_bench.LEVELS:
-            say(f"chat: {phase.label}, {level} concurrent applicants — bare Rasa, then full stack")
+            say(f"chat: {phase.label}, {level} concurrent applicants — {phase.rounds} round(s) per side, alternating")
             per_applicant = max(1, math.ceil(chat_bench.SCRIPTS_PER_APPLICANT[level] * scale))
-            bare_result = chat_bench.run_load(bare_channel, phase.scripts, level, per_applicant, phase.opener)
-            full_result = chat_bench.run_load(full_channel, phase.scripts, level, per_applicant, phase.opener)
-            rows = chat_rows(level, chat_bench.summary(full_result, phase.keep),
-                             chat_bench.summary(bare_result, phase.keep), phase.label)
+            result = chat_bench.measure(full_channel, bare_channel, phase, level, per_applicant)
+            rows = chat_rows(level, chat_bench.summary(result.full, phase.keep),
+                             chat_bench.summary(result.bare, phase.keep), phase.label)
             (comp_rows if phase.label == "comparable" else all_rows).extend(rows)
-            for result in (bare_result, full_result):
-                failed = [r for r in result.records if not r.ok]
+            if phase.rounds > 1:
+                round_notes.append(f"{phase.label}, {level} applicants: "
+                                   + ", ".join(fmt(r, 2, "×") for r in result.round_p95_ratios))
+            for pooled in (result.bare, result.full):
+                failed = [r for r in pooled.records if not r.ok]
                 if failed:
-                    say(f"   {result.channel}: {len(failed)} failed turns, e.g. {failed[0].error}")
+                    say(f"   {pooled.channel}: {len(failed)} failed turns, e.g. {failed[0].error}")
     section.rows = comp_rows + all_rows
     section.notes += [
         "Simulated applicants run the scripts in bench/chat_bench.py back to back (closed loop, no think time); "
@@ -121,6 +124,9 @@ def run_chat(full_stack, bare, scale: float, twilio) -> tuple[Section, Section]:
         f"these conversations is opened with “{opener}” before the clock starts: Yici's session start is a custom "
         "action (it welcomes a returning applicant) that bare Rasa cannot run, so a conversation's first turn is "
         "never comparable, and timed it would load Rasa during the measured turns on one side only.",
+        f"The comparable rows pool {chat_bench.COMPARABLE_ROUNDS} rounds per side and level, run alternately "
+        "(bare then full, full then bare, ...) so that the machine's drift weighs on both sides; the p95 ratio of "
+        "each round on its own, to show the spread: " + "; ".join(round_notes) + ".",
         "**all turns** rows: every turn of the realistic scripts. Bare Rasa cannot run custom actions (the call "
         "fails at once and Rasa goes on), so on those turns it does less work: not like for like, shown for scale.",
         "Turns per script and which needed the action server (in brackets):",
@@ -132,7 +138,7 @@ def run_chat(full_stack, bare, scale: float, twilio) -> tuple[Section, Section]:
     sms = Section("SMS: `/sms/inbound` acknowledgement under the 16-applicant chat load")
     say("sms: signed inbound SMS while 16 applicants chat")
     with sms_bench.SmsProbe(full_stack.base_url, twilio.auth_token, twilio.account_sid, interval=0.1) as probe:
-        chat_bench.run_load(full_channel, chat_bench.SCRIPTS, 16, max(1, math.ceil(2 * scale)))
+        chat_bench.run_load(full_channel, chat_bench.SCRIPTS, 16, max(1, math.ceil(3 * scale)))
     s = probe.summary()
     sms.rows += [
         Row("acknowledgements (HTTP 200)", f"{s.count} of {s.count + s.errors}", target="all", met=s.errors == 0),

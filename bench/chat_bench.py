@@ -185,6 +185,10 @@ def classify(full_warmup: LoadResult, full_rasa_url: str, bare_warmup: LoadResul
 
 LEVELS = (1, 4, 16)
 SCRIPTS_PER_APPLICANT = {1: 6, 4: 3, 16: 3}   # 16 x 3: enough turns at the judged level for steady figures
+# The comparable phase (where the targets are judged) is measured in this many rounds per level, the two
+# sides alternating bare-full, full-bare, bare-full..., and each side's rounds pooled into one figure: on a
+# shared 2-core machine one run per side moved the p95 ratio by ±0.3 from minute to minute.
+COMPARABLE_ROUNDS = 3
 
 
 def comparable_scripts(scripts, comparable: set[tuple[str, int]]) -> tuple[Script, ...]:
@@ -209,6 +213,7 @@ class Phase:
     scripts: tuple[Script, ...]
     keep: frozenset[tuple[str, int]] | None = None
     opener: str | None = None
+    rounds: int = 1
 
 
 def plan(full_channel, full_rasa_url: str, bare_channel, bare_rasa_url: str) -> tuple[Classification, list[Phase]]:
@@ -221,8 +226,31 @@ def plan(full_channel, full_rasa_url: str, bare_channel, bare_rasa_url: str) -> 
     if comparable:
         still = classify(warm_up(full_channel, comparable, COMPARABLE_OPENER), full_rasa_url,
                          warm_up(bare_channel, comparable, COMPARABLE_OPENER), bare_rasa_url).comparable
-        phases.append(Phase("comparable", comparable, frozenset(still), COMPARABLE_OPENER))
+        phases.append(Phase("comparable", comparable, frozenset(still), COMPARABLE_OPENER, COMPARABLE_ROUNDS))
     return classification, phases
+
+
+@dataclass
+class SideBySideResult:
+    """One phase at one level: each side's rounds pooled, and the p95 ratio of every round on its own."""
+    full: LoadResult
+    bare: LoadResult
+    round_p95_ratios: list[float]
+
+
+def measure(full_channel, bare_channel, phase: Phase, level: int, per_applicant: int) -> SideBySideResult:
+    """`phase.rounds` runs per side at `level`, alternating which side goes first (bare first in round 1),
+    so that a drift of the machine's speed during the measurement weighs on both sides alike."""
+    full_runs, bare_runs, ratios = [], [], []
+    for round_ in range(phase.rounds):
+        order = ("bare", "full") if round_ % 2 == 0 else ("full", "bare")
+        runs = {side: run_load(bare_channel if side == "bare" else full_channel, phase.scripts, level,
+                               per_applicant, phase.opener) for side in order}
+        full_runs.append(runs["full"])
+        bare_runs.append(runs["bare"])
+        full_p95, bare_p95 = summary(runs["full"], phase.keep).p95_ms, summary(runs["bare"], phase.keep).p95_ms
+        ratios.append(full_p95 / bare_p95 if bare_p95 else math.nan)
+    return SideBySideResult(LoadResult.pooled(full_runs), LoadResult.pooled(bare_runs), ratios)
 
 
 def summary(result: LoadResult, keep: set[tuple[str, int]] | None = None) -> Summary:
@@ -242,7 +270,7 @@ def summary(result: LoadResult, keep: set[tuple[str, int]] | None = None) -> Sum
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m bench.chat_bench`: only the chat comparison of `make bench` (same stacks, same scripts,
-    same figures), with --rounds to repeat the measured levels on a noisy shared machine."""
+    same rounds, same figures), with --repeat to print it several times on a noisy shared machine."""
     import argparse
     import os
     import tempfile
@@ -256,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m bench.chat_bench", description=main.__doc__)
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="concurrency levels, e.g. 16")
-    parser.add_argument("--rounds", type=int, default=1, help="measure every level this many times")
+    parser.add_argument("--repeat", type=int, default=1, help="print the whole table this many times")
     args = parser.parse_args(argv)
     levels = tuple(int(x) for x in args.levels.split(","))
 
@@ -271,16 +299,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stack up (logs: {workdir / 'stack.log'})", flush=True)
         full_channel, bare_channel = GatewayChannel(full_stack.base_url), BareRasaChannel(bare.rasa_url)
         _, phases = plan(full_channel, full_stack.rasa_url, bare_channel, bare.rasa_url)
-        for round_ in range(1, args.rounds + 1):
+        for repeat in range(1, args.repeat + 1):
             rows = []
             for phase in reversed(phases):   # comparable first, as the targets are judged there
                 for level in levels:
-                    per_applicant = SCRIPTS_PER_APPLICANT.get(level, 1)
-                    bare_result = run_load(bare_channel, phase.scripts, level, per_applicant, phase.opener)
-                    full_result = run_load(full_channel, phase.scripts, level, per_applicant, phase.opener)
-                    rows += chat_rows(level, summary(full_result, phase.keep), summary(bare_result, phase.keep),
+                    result = measure(full_channel, bare_channel, phase, level, SCRIPTS_PER_APPLICANT.get(level, 1))
+                    rows += chat_rows(level, summary(result.full, phase.keep), summary(result.bare, phase.keep),
                                       phase.label)
-            print(f"\n## round {round_} (load average {' '.join(f'{x:.2f}' for x in os.getloadavg())})\n")
+                    if phase.rounds > 1:
+                        print(f"{phase.label}, {level}: p95 ratio per round "
+                              + ", ".join(f"{r:.2f}" for r in result.round_p95_ratios), flush=True)
+            print(f"\n## table {repeat} (load average {' '.join(f'{x:.2f}' for x in os.getloadavg())})\n")
             print(table(rows), flush=True)
     except Exception:
         traceback.print_exc()

@@ -70,6 +70,13 @@ class LoadResult:
     def errors(self) -> int:
         return sum(1 for r in self.timed if not r.ok)
 
+    @classmethod
+    def pooled(cls, results: Sequence["LoadResult"]) -> "LoadResult":
+        """Several runs of one channel at one level as one: their turns together, their seconds summed."""
+        first = results[0]
+        return cls(first.channel, first.concurrency, sum(r.seconds for r in results),
+                   [record for r in results for record in r.records])
+
 
 def send_turns(conversation: Conversation, script: Script, turns) -> list[TurnRecord]:
     """Send (index, text) turns one after the other, timing each."""

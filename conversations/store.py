@@ -1,6 +1,8 @@
 """Plain functions over the transcript; callers own the session and its transaction."""
 from __future__ import annotations
 
+from datetime import datetime
+
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -88,12 +90,14 @@ def pending_messages(session: Session, conversation_id: str) -> list[Message]:
                               Message.state == PENDING).order_by(Message.id)))
 
 
-def conversations_with_pending(session: Session) -> list[str]:
-    """Bot-owned conversations holding unanswered applicant messages (the bot was down)."""
+def conversations_with_pending(session: Session, stored_before: datetime | None = None) -> list[str]:
+    """Bot-owned conversations holding unanswered applicant messages (the bot was down); with
+    `stored_before`, only messages stored before then (not the turns still under way)."""
     query = (select(Message.conversation_id).join(Conversation, Conversation.id == Message.conversation_id)
-             .where(Message.author == APPLICANT, Message.state == PENDING, Conversation.status == BOT)
-             .distinct())
-    return list(session.scalars(query))
+             .where(Message.author == APPLICANT, Message.state == PENDING, Conversation.status == BOT))
+    if stored_before is not None:
+        query = query.where(Message.created_at < stored_before)
+    return list(session.scalars(query.distinct()))
 
 
 def set_state(session: Session, messages: list[Message], state: str) -> None:

@@ -36,6 +36,8 @@ def test_pending_messages_in_order_and_conversations_with_pending(db):
     second = store.append(db, conversation.id, APPLICANT, "二", state=PENDING)
     assert store.pending_messages(db, conversation.id) == [first, second]
     assert store.conversations_with_pending(db) == [conversation.id]
+    assert store.conversations_with_pending(db, stored_before=first.created_at) == []
+    assert store.conversations_with_pending(db, stored_before=second.created_at + timedelta(seconds=1)) == [conversation.id]
     conversation.status = WAITING
     db.flush()
     assert store.conversations_with_pending(db) == []   # nobody but staff answers a waiting conversation

@@ -251,7 +251,7 @@ def test_worker_sigkilled_mid_turn_loses_nothing_and_sends_once(sms_gateway, twi
                                   .where(Conversation.phone == phone, Message.author == APPLICANT)).all()
         assert [m.state for m in pending] == [PENDING]             # kept, not lost
 
-    flush_all_pending_job()                                        # the sweeper re-enqueues it
+    flush_all_pending_job(grace_seconds=0)                         # the sweeper re-enqueues it
     worker = WorkerProcess(stack_env["REDIS_URL"], env=stack_env).start()
     try:
         wait_until(lambda: sms_to(twilio_server, phone), what="the SMS answer after the crash")

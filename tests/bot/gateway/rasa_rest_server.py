@@ -35,9 +35,11 @@ def scripted_reply(sender: str, text: str) -> list[dict]:
 
 
 class RasaRestServer:
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, keep_alive: bool = False):
         self.port = port or free_port()
+        self.keep_alive = keep_alive                # HTTP/1.1 connections kept open between requests
         self.turns: list[tuple[str, str]] = []      # (sender, message) in arrival order
+        self.client_ports: list[tuple[str, int]] = []   # (path, the client's TCP port) of every request
         self.tracker_events: list[tuple[str, dict]] = []
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
@@ -54,8 +56,18 @@ class RasaRestServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if self.keep_alive else "HTTP/1.0"
+            timeout = 5   # an idle kept-alive connection is closed after this long
+
             def log_message(self, *args):
                 pass
+
+            def parse_request(self) -> bool:
+                parsed = super().parse_request()
+                if parsed:
+                    with owner._lock:
+                        owner.client_ports.append((self.path, self.client_address[1]))
+                return parsed
 
             def _json(self, status: int, body) -> None:
                 data = json.dumps(body, ensure_ascii=False).encode()
