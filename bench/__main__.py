@@ -123,7 +123,10 @@ def run_chat(full_stack, bare, scale: float, twilio) -> tuple[Section, Section]:
         "warm-up pass); both sides then do the same Rasa work and the ratio is the gateway's overhead. Each of "
         f"these conversations is opened with “{opener}” before the clock starts: Yici's session start is a custom "
         "action (it welcomes a returning applicant) that bare Rasa cannot run, so a conversation's first turn is "
-        "never comparable, and timed it would load Rasa during the measured turns on one side only.",
+        "never comparable, and timed it would load Rasa during the measured turns on one side only. Bare Rasa gets "
+        "the opener twice: its first fails the session start and is rewound out of the tracker by the fallback, the "
+        "second is the greeting turn the full stack's tracker holds, so the measured turns start from the same "
+        "dialogue history on both sides.",
         f"The comparable rows pool {chat_bench.COMPARABLE_ROUNDS} rounds per side and level, run alternately "
         "(bare then full, full then bare, ...) so that the machine's drift weighs on both sides; the p95 ratio of "
         "each round on its own, to show the spread: " + "; ".join(round_notes) + ".",

@@ -3,9 +3,10 @@
 Closed loop, no think time (every applicant sends its next message as soon as the previous one is
 answered), so the figures measure capacity. Bounded: every applicant runs a fixed number of scripts.
 
-With an `opener`, every conversation is opened before the clock starts: the opener is sent to it first,
-untimed, so the work Rasa does once per conversation (the session start) is not part of the measured
-turns. Its records have index OPENER_INDEX and count in no figure (they let the trackers line up).
+With an `opener`, every conversation is opened before the clock starts: the opener is sent to it first
+(`channel.opener_sends` times, default once), untimed, so the work Rasa does once per conversation (the
+session start) is not part of the measured turns. Its records have index OPENER_INDEX and count in no
+figure (they let the trackers line up).
 """
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ class Conversation(Protocol):
 
 class Channel(Protocol):
     name: str
+    opener_sends: int   # optional (default 1): how many times the untimed opener is sent to a new conversation
 
     def open(self, http: requests.Session) -> Conversation:
         """A new conversation of a new simulated applicant."""
@@ -107,7 +109,8 @@ def run_load(channel: Channel, scripts: Sequence[Script], concurrency: int, scri
             opened = []
             for script in plan:
                 conversation = channel.open(http)
-                first = send_turns(conversation, script, [(OPENER_INDEX, opener)]) if opener is not None else []
+                first = (send_turns(conversation, script, [(OPENER_INDEX, opener)] * getattr(channel, "opener_sends", 1))
+                         if opener is not None else [])
                 opened.append((script, conversation, first))
             barrier.wait()
             for script, conversation, first in opened:

@@ -77,15 +77,21 @@ def parse_rest_output(items: list[dict]) -> BotTurn:
 _local = threading.local()
 
 
-def http() -> requests.Session:
-    """This thread's session (requests.Session is not thread-safe; gunicorn threads live long): kept-alive
-    connections for health checks and the tracker API; turns ask for a new one each (TURN_HEADERS)."""
-    session = getattr(_local, "session", None)
+def http(purpose: str = "calls") -> requests.Session:
+    """This thread's session for `purpose` (requests.Session is not thread-safe; gunicorn threads live long).
+
+    "calls" (health checks, the tracker API) keeps its connections alive. "turns" carries nothing but
+    turns, each with TURN_HEADERS, so Rasa closes every connection after its answer and no turn is ever
+    sent on a connection kept from an earlier request."""
+    sessions = _local.__dict__.setdefault("sessions", {})
+    session = sessions.get(purpose)
     if session is None:
-        session = _local.session = requests.Session()
+        session = sessions[purpose] = requests.Session()
         # Rasa and the action server are Yici's own internal services: never reached through an
         # HTTP(S)_PROXY, and without trust_env requests no longer reads the proxy variables every call.
         session.trust_env = False
+        if purpose == "turns":
+            session.headers.update(TURN_HEADERS)
     return session
 
 
@@ -117,8 +123,8 @@ def send_message(sender: str, text: str) -> BotTurn:
     if not action_server_alive():
         raise BotUnavailable("action server unreachable")
     try:
-        response = http().post(f"{settings.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                               headers=TURN_HEADERS, timeout=TURN_TIMEOUT)
+        response = http("turns").post(f"{settings.rasa_url}/webhooks/rest/webhook",
+                                      json={"sender": sender, "message": text}, timeout=TURN_TIMEOUT)
     except requests.RequestException as error:
         raise BotUnavailable(f"rasa unreachable: {error}") from error
     if response.status_code != 200:

@@ -66,3 +66,13 @@ def test_a_failed_opener_is_not_a_measured_error():
     result = run_load(channel, SCRIPTS, concurrency=1, scripts_per_applicant=2, opener="你好")
     assert result.errors == 0
     assert [r.ok for r in result.records if r.index == OPENER_INDEX] == [False, False]
+
+
+def test_a_channel_may_ask_for_its_opener_more_than_once():
+    channel = RecordingChannel()
+    channel.opener_sends = 2
+    result = run_load(channel, SCRIPTS, concurrency=2, scripts_per_applicant=1, opener="你好")
+    assert len([r for r in result.records if r.index == OPENER_INDEX]) == 2 * 2
+    for key in {r.conversation for r in result.records}:
+        texts = [text for _, k, text in channel.sent if k == key]
+        assert texts[:2] == ["你好", "你好"] and "你好" not in texts[2:]

@@ -74,6 +74,8 @@ class RasaRestServer:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                if self.close_connection:   # the request asked for it: say so, as Rasa's server does
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(data)
 
