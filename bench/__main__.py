@@ -140,6 +140,7 @@ def run_chat(full_stack, bare, scale: float, twilio) -> tuple[Section, Section]:
 
     sms = Section("SMS: `/sms/inbound` acknowledgement under the 16-applicant chat load")
     say(f"sms: signed inbound SMS while 16 applicants chat, {sms_bench.ROUNDS} rounds")
+    sms_bench.warm_up(full_stack.base_url, twilio.auth_token, twilio.account_sid)
     probes = []
     for _ in range(sms_bench.ROUNDS):
         with sms_bench.SmsProbe(full_stack.base_url, twilio.auth_token, twilio.account_sid, interval=0.1) as probe:

@@ -60,16 +60,7 @@ class SmsProbe:
                 self._stop.wait(self.interval)
         self.seconds = time.perf_counter() - started
 
-    def warm_up(self) -> None:
-        """Send WARM_UP_MESSAGES untimed: a worker's first inbound SMS loads what the chat path never
-        needed (the signature validator, phone number metadata, the SMS tables), which is start-up, not ack time."""
-        for number in range(WARM_UP_MESSAGES):
-            url, params, headers = signed_inbound(self.base_url, self.auth_token, self.account_sid,
-                                                  f"+86137{number:08d}", BODIES[number % len(BODIES)])
-            requests.post(url, data=params, headers={**headers, "Connection": "close"}, timeout=15).raise_for_status()
-
     def __enter__(self) -> "SmsProbe":
-        self.warm_up()
         self._thread.start()
         return self
 
@@ -78,7 +69,16 @@ class SmsProbe:
         self._thread.join(30)
 
     def summary(self) -> Summary:
-        return summarise(self.latencies, self.seconds, len(self.failures))
+        return pooled_summary([self])
+
+
+def warm_up(base_url: str, auth_token: str, account_sid: str) -> None:
+    """Send WARM_UP_MESSAGES untimed: a worker's first inbound SMS loads what the chat path never
+    needed (the signature validator, phone number metadata, the SMS tables), which is start-up, not ack time."""
+    for number in range(WARM_UP_MESSAGES):
+        url, params, headers = signed_inbound(base_url, auth_token, account_sid, f"+86137{number:08d}",
+                                              BODIES[number % len(BODIES)])
+        requests.post(url, data=params, headers={**headers, "Connection": "close"}, timeout=15).raise_for_status()
 
 
 def pooled_summary(probes: list[SmsProbe]) -> Summary:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 

@@ -22,6 +22,7 @@ HEALTH_TIMEOUT = (2, 5)
 # a whole extra batch (p95 1.4-1.5x bare Rasa's at the same median; 1.1x with this). New connections are
 # accepted in order of arrival, and cost Rasa nothing measurable (bare Rasa itself ran 7 % more turns/s).
 TURN_HEADERS = {"Connection": "close"}
+SESSION_HEADERS = {"calls": {}, "turns": TURN_HEADERS}   # http(purpose): the headers of each session
 ALIVE_CACHE_SECONDS = 1.0   # how long a positive action-server health check is trusted (see action_server_alive)
 RESPONSES_FILE = ROOT / "bot" / "domain" / "responses.yml"
 
@@ -90,8 +91,7 @@ def http(purpose: str = "calls") -> requests.Session:
         # Rasa and the action server are Yici's own internal services: never reached through an
         # HTTP(S)_PROXY, and without trust_env requests no longer reads the proxy variables every call.
         session.trust_env = False
-        if purpose == "turns":
-            session.headers.update(TURN_HEADERS)
+        session.headers.update(SESSION_HEADERS[purpose])
     return session
 
 
