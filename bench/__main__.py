@@ -115,9 +115,13 @@ def run_chat(full_stack, bare, scale: float, twilio) -> tuple[Section, Section]:
     section.rows = comp_rows + all_rows
     section.notes += [
         "Simulated applicants run the scripts in bench/chat_bench.py back to back (closed loop, no think time); "
-        "each script is a new conversation. The full stack is gunicorn (2 workers × 16 threads, gunicorn.conf.py) → "
+        "each script is a new conversation; each applicant runs the scripts in turn, so their plans are alike. "
+        "The figures at N applicants are the steady state: the turns that ended while all N were at work (until "
+        "the first applicant ran out of scripts; after that fewer than N load the server). The full stack is gunicorn (2 workers × 16 threads, gunicorn.conf.py) → "
         "Rasa → action server → knowledge/integrations, with SQLite as the record; bare Rasa is the same model "
-        "on its own Rasa server, REST webhook, no action server.",
+        "on its own Rasa server, REST webhook, no action server, each turn sent on a new connection as the "
+        "gateway sends its turns (on kept-alive connections bare Rasa's p95 was 1.5-1.75x its p50: a turn can "
+        "wait behind a whole batch, see docs/architecture.md), so the baseline is Rasa at its best.",
         "**comparable** rows (where the targets are judged): the scripts cut down to the turns that ran no custom "
         "action on either side (utter_* responses and Rasa's built-in actions only, read from both trackers in a "
         "warm-up pass); both sides then do the same Rasa work and the ratio is the gateway's overhead. Each of "

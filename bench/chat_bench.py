@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import requests
 
 from bench.loadgen import LoadResult, Script, TurnRecord, run_load
+from bot.gateway.rasa_client import TURN_HEADERS
 from bench.stats import Summary, summarise
 
 CLICK_FIRST_BUTTON = "@1"
@@ -98,9 +99,12 @@ class RasaConversation:
         self.buttons: list[dict] = []
 
     def send(self, text: str) -> list[str]:
+        # Sent the way the gateway sends turns (a new connection each): Rasa at its best. On a kept-alive
+        # connection a turn can wait behind a whole batch of others (bot/gateway/rasa_client.py), and bare
+        # Rasa's tail would be the client's doing.
         response = self.http.post(f"{self.rasa_url}/webhooks/rest/webhook",
                                   json={"sender": self.key, "message": _next_text(text, self.buttons)},
-                                  timeout=TIMEOUT)
+                                  headers=TURN_HEADERS, timeout=TIMEOUT)
         if response.status_code != 200:
             raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
         replies = response.json()
@@ -193,8 +197,9 @@ LEVELS = (1, 4, 16)
 SCRIPTS_PER_APPLICANT = {1: 6, 4: 3, 16: 3}   # 16 x 3: enough turns at the judged level for steady figures
 # The comparable phase (where the targets are judged) is measured in this many rounds per level, the two
 # sides alternating bare-full, full-bare, bare-full..., and each side's rounds pooled into one figure: on a
-# shared 2-core machine one run per side moved the p95 ratio by ±0.3 from minute to minute.
-COMPARABLE_ROUNDS = 3
+# shared 2-core machine one run per side moved the p95 ratio by ±0.3 from minute to minute (five rounds:
+# the per-round ratios still spread 0.98-1.35 in one run).
+COMPARABLE_ROUNDS = 5
 
 
 def comparable_scripts(scripts, comparable: set[tuple[str, int]]) -> tuple[Script, ...]:
@@ -246,12 +251,13 @@ class SideBySideResult:
 
 def measure(full_channel, bare_channel, phase: Phase, level: int, per_applicant: int) -> SideBySideResult:
     """`phase.rounds` runs per side at `level`, alternating which side goes first (bare first in round 1),
-    so that a drift of the machine's speed during the measurement weighs on both sides alike."""
+    so that a drift of the machine's speed during the measurement weighs on both sides alike. Each run
+    counts in its steady state (the turns that ended while all `level` applicants were at work)."""
     full_runs, bare_runs, ratios = [], [], []
     for round_ in range(phase.rounds):
         order = ("bare", "full") if round_ % 2 == 0 else ("full", "bare")
         runs = {side: run_load(bare_channel if side == "bare" else full_channel, phase.scripts, level,
-                               per_applicant, phase.opener) for side in order}
+                               per_applicant, phase.opener).steady() for side in order}
         full_runs.append(runs["full"])
         bare_runs.append(runs["bare"])
         full_p95, bare_p95 = summary(runs["full"], phase.keep).p95_ms, summary(runs["bare"], phase.keep).p95_ms

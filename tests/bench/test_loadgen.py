@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 
 from bench.loadgen import OPENER_INDEX, Script, run_load
 
@@ -14,8 +15,10 @@ class RecordingChannel:
 
     name = "recording"
 
-    def __init__(self, fail_on: str | None = None):
+    def __init__(self, fail_on: str | None = None, seconds_per_turn: dict[str, float] | None = None):
         self.sent: list[tuple[int, str, str]] = []   # (sequence, conversation key, text)
+        self.applicant_of: dict[str, int] = {}        # conversation key -> id of the applicant's HTTP session
+        self.seconds_per_turn = seconds_per_turn or {}
         self.keys = itertools.count()
         self.sequence = itertools.count()
         self.lock = threading.Lock()
@@ -28,13 +31,16 @@ class RecordingChannel:
             key = f"c{next(channel.keys)}"
 
             def send(self, text: str) -> list[str]:
+                time.sleep(channel.seconds_per_turn.get(text, 0))
                 with channel.lock:
                     channel.sent.append((next(channel.sequence), self.key, text))
                 if text == channel.fail_on:
                     raise RuntimeError("refused")
                 return [f"re:{text}"]
 
-        return Conversation()
+        conversation = Conversation()
+        self.applicant_of[conversation.key] = id(http)
+        return conversation
 
 
 def test_without_an_opener_every_turn_is_timed_in_script_order():
@@ -76,3 +82,25 @@ def test_a_channel_may_ask_for_its_opener_more_than_once():
     for key in {r.conversation for r in result.records}:
         texts = [text for _, k, text in channel.sent if k == key]
         assert texts[:2] == ["你好", "你好"] and "你好" not in texts[2:]
+
+
+def test_every_applicant_runs_the_scripts_in_turn_so_their_plans_are_alike():
+    channel = RecordingChannel()
+    result = run_load(channel, SCRIPTS, concurrency=4, scripts_per_applicant=2)
+    turns_per_applicant: dict[int, int] = {}
+    for record in result.timed:
+        applicant = channel.applicant_of[record.conversation]
+        turns_per_applicant[applicant] = turns_per_applicant.get(applicant, 0) + 1
+    assert sorted(turns_per_applicant.values()) == [5, 5, 5, 5]   # each ran "a" (2 turns) and "b" (3 turns)
+
+
+def test_the_steady_state_ends_when_the_first_applicant_runs_out_of_scripts():
+    # Applicant 0 runs "a": turns end at about 0.12 and 0.24 s; applicant 1 runs "b": 0.10, 0.20, 0.30 s.
+    channel = RecordingChannel(seconds_per_turn={"一": 0.12, "二": 0.12, "三": 0.1, "四": 0.1, "五": 0.1})
+    result = run_load(channel, SCRIPTS, concurrency=2, scripts_per_applicant=1, opener="你好")
+    assert 0.24 <= result.steady_seconds < 0.29 <= result.seconds
+    steady = result.steady()
+    assert steady.seconds == result.steady_seconds
+    assert sorted(r.replies[0] for r in steady.timed) == ["re:一", "re:三", "re:二", "re:四"]   # not "五"
+    assert len([r for r in steady.records if r.index == OPENER_INDEX]) == 2               # openers kept
+    assert all(0 < r.ended <= steady.seconds for r in steady.timed)
