@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import requests
 
 from bench.loadgen import LoadResult, Script, TurnRecord, run_load
-from bot.gateway.rasa_client import TURN_HEADERS
 from bench.stats import Summary, summarise
+from bot.gateway.rasa_client import TURN_HEADERS
 
 CLICK_FIRST_BUTTON = "@1"
 COMPARABLE_OPENER = "你好"   # opens each comparable conversation, untimed (its session start included)
