@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from core.config import ROOT, get_settings
+from core.per_key import OncePerKey
 
 MIGRATIONS_DIR = ROOT / "migrations"
 
@@ -56,17 +57,6 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
-_ENGINES: dict[str, Engine] = {}
-_SESSIONMAKERS: dict[str, sessionmaker] = {}
-
-
-def get_engine(url: str | None = None) -> Engine:
-    url = url or get_settings().database_url
-    if url not in _ENGINES:
-        _ENGINES[url] = _create_engine(url)
-    return _ENGINES[url]
-
-
 def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -79,11 +69,17 @@ def _create_engine(url: str) -> Engine:
     return engine
 
 
+_ENGINES: OncePerKey[str, Engine] = OncePerKey(_create_engine)
+_SESSIONMAKERS: OncePerKey[str, sessionmaker] = OncePerKey(
+    lambda url: sessionmaker(bind=get_engine(url), expire_on_commit=False))
+
+
+def get_engine(url: str | None = None) -> Engine:
+    return _ENGINES.get(url or get_settings().database_url)
+
+
 def new_session(url: str | None = None) -> Session:
-    url = url or get_settings().database_url
-    if url not in _SESSIONMAKERS:
-        _SESSIONMAKERS[url] = sessionmaker(bind=get_engine(url), expire_on_commit=False)
-    return _SESSIONMAKERS[url]()
+    return _SESSIONMAKERS.get(url or get_settings().database_url)()
 
 
 @contextmanager
@@ -102,10 +98,8 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
 
 def reset_engines() -> None:
     """Drop cached engines (tests switch DATABASE_URL)."""
-    for engine in _ENGINES.values():
-        engine.dispose()
-    _ENGINES.clear()
     _SESSIONMAKERS.clear()
+    _ENGINES.clear(close=Engine.dispose)
 
 
 def check_database(url: str | None = None) -> None:

@@ -4,18 +4,15 @@ from __future__ import annotations
 from redis import Redis
 
 from core.config import get_settings
+from core.per_key import OncePerKey
 
-_CONNECTIONS: dict[str, Redis] = {}
+_CLIENTS: OncePerKey[str, Redis] = OncePerKey(
+    lambda url: Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30))
 
 
 def get_redis(url: str | None = None) -> Redis:
-    url = url or get_settings().redis_url
-    if url not in _CONNECTIONS:
-        _CONNECTIONS[url] = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30)
-    return _CONNECTIONS[url]
+    return _CLIENTS.get(url or get_settings().redis_url)
 
 
 def reset_redis() -> None:
-    for conn in _CONNECTIONS.values():
-        conn.close()
-    _CONNECTIONS.clear()
+    _CLIENTS.clear(close=Redis.close)
