@@ -94,6 +94,8 @@ def receive(session: Session, conversation: Conversation, text: str, *, channel_
 def answer_pending(conversation_id: str) -> list[TurnResult]:
     """Send the conversation's pending messages to Rasa in order, storing each turn (commits per turn).
 
+    Answers the messages pending when it took the conversation's lock; one stored meanwhile is answered
+    by whoever stored it (its request, or the SMS job), which waits for this lock and then finds it pending.
     Raises BotUnavailable (after committing the turns that did happen) when Rasa or the action server is
     down: the rest stay pending for the retry job or the next request. Stops, holding the rest, as soon
     as the conversation is no longer the bot's (a handoff in this turn, or staff took over)."""
@@ -110,16 +112,13 @@ def _answer_pending_locked(conversation_id: str) -> list[TurnResult]:
         conversation = session.get(Conversation, conversation_id)
         if conversation is None:
             return results
-        while True:
-            pending = store.pending_messages(session, conversation_id)
-            if not pending:
-                return results
+        pending = store.pending_messages(session, conversation_id)
+        for message in pending:
             if results:
                 session.refresh(conversation)   # more to answer: is the conversation still the bot's?
             if not bot_answers(conversation):
-                store.set_state(session, pending, HELD)
+                store.set_state(session, store.pending_messages(session, conversation_id), HELD)
                 return results
-            message = pending[0]
             payload = (message.data or {}).get("payload") or message.text
             # End the read transaction before the turn: its pooled connection is not held for the whole
             # Rasa call (a request thread waiting on Rasa then holds no database connection). The turn's
@@ -136,6 +135,7 @@ def _answer_pending_locked(conversation_id: str) -> list[TurnResult]:
             session.commit()                     # each turn is kept as soon as it happened
             results.append(TurnResult(applicant_message_id=message.id, reply_ids=[reply.id for reply in stored],
                                       handoff=turn.handoff))
+    return results
 
 
 def mark_waiting(session: Session, conversation: Conversation, reason: str | None = None) -> None:

@@ -85,6 +85,34 @@ def test_handoff_takeover_holds_messages_and_hand_back_resumes_rasa(real_bot, ra
     assert user_texts(rasa_stack, conversation_id)[-1] == "我想开一家饭店"
 
 
+def test_messages_left_pending_are_answered_in_order_in_one_pass(real_bot, rasa_stack):
+    # what the retry job does after Rasa was down: every pending message, oldest first, one turn each
+    from conversations import store
+    from conversations.models import ANSWERED, BOT_AUTHOR, Conversation
+    from core.db import session_scope
+    from bot.gateway import routing
+
+    conversation_id = real_bot.post("/api/chat/messages", json={"text": "你好"}).get_json()["conversation_id"]
+    with session_scope() as session:
+        conversation = session.get(Conversation, conversation_id)
+        kept = [routing.receive(session, conversation, text) for text in ("什么是1+N+X多证合一", "谢谢")]
+        session.flush()
+        kept_ids = [m.id for m in kept]
+    results = routing.answer_pending(conversation_id)
+    assert [r.applicant_message_id for r in results] == kept_ids
+    assert all(r.reply_ids for r in results)
+    assert user_texts(rasa_stack, conversation_id)[-2:] == ["什么是1+N+X多证合一", "谢谢"]
+    with session_scope() as session:
+        assert store.pending_messages(session, conversation_id) == []
+        transcript = store.messages_after(session, conversation_id)
+        assert all(m.state == ANSWERED for m in transcript if m.id in kept_ids)
+        # the first question's answer is stored before the second's, both by the bot
+        assert max(results[0].reply_ids) < min(results[1].reply_ids)
+        replies = {m.id: m.author for m in transcript}
+        assert {replies[i] for r in results for i in r.reply_ids} == {BOT_AUTHOR}
+    assert routing.answer_pending(conversation_id) == []
+
+
 def test_sms_turn_through_the_real_bot_reaches_the_twilio_test_server(real_bot, rasa_stack, monkeypatch):
     from devtools.twilio_testserver import TwilioTestServer
     from twilio.request_validator import RequestValidator
