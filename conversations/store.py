@@ -13,6 +13,28 @@ from conversations.models import (APPLICANT, BOT, BOT_AUTHOR, HUMAN, NOTE, PENDI
                                   AuditEvent, Conversation, Message)
 
 
+# The reads of every chat turn and inbound SMS are built once, with bind parameters: SQLAlchemy then works
+# out each statement's cache key once, not on every call (two thirds of such a small query's CPU).
+@cache
+def _messages_after_statement(include_notes: bool, include_applicant: bool):
+    query = select(Message).where(Message.conversation_id == bindparam("conversation_id"),
+                                  Message.id > bindparam("after_id"))
+    excluded = ([] if include_notes else [NOTE]) + ([] if include_applicant else [APPLICANT])
+    if excluded:
+        query = query.where(Message.author.not_in(excluded))
+    return query.order_by(Message.id)
+
+
+_STATUS = select(Conversation.status).where(Conversation.id == bindparam("conversation_id"))
+_PENDING = (select(Message).where(Message.conversation_id == bindparam("conversation_id"),
+                                  Message.author == APPLICANT, Message.state == PENDING).order_by(Message.id))
+_SMS_CONVERSATION = (select(Conversation).where(Conversation.channel == SMS, Conversation.phone == bindparam("phone"))
+                     .order_by(Conversation.created_at.desc()).limit(1))
+_BY_CHANNEL_REF = select(Message).where(Message.channel_ref == bindparam("channel_ref"))
+_LAST_BOT_MESSAGE = (select(Message).where(Message.conversation_id == bindparam("conversation_id"),
+                                           Message.author == BOT_AUTHOR).order_by(Message.id.desc()).limit(1))
+
+
 def get_or_create(session: Session, conversation_id: str | None = None, channel: str = WEB,
                   phone: str | None = None) -> Conversation:
     if conversation_id:
@@ -29,9 +51,7 @@ def get_or_create(session: Session, conversation_id: str | None = None, channel:
 
 def for_phone(session: Session, phone: str) -> Conversation:
     """The SMS conversation keyed by an E.164 phone number."""
-    conversation = session.scalar(
-        select(Conversation).where(Conversation.channel == SMS, Conversation.phone == phone)
-        .order_by(Conversation.created_at.desc()).limit(1))
+    conversation = session.scalar(_SMS_CONVERSATION, {"phone": phone})
     return conversation or get_or_create(session, channel=SMS, phone=phone)
 
 
@@ -46,25 +66,6 @@ def append(session: Session, conversation_id: str, author: str, text: str, data:
     if flush:
         session.flush()
     return message
-
-
-# The reads of every chat turn are built once, with bind parameters: SQLAlchemy then works out each
-# statement's cache key once, not on every call (two thirds of such a small query's CPU in the gateway).
-@cache
-def _messages_after_statement(include_notes: bool, include_applicant: bool):
-    query = select(Message).where(Message.conversation_id == bindparam("conversation_id"),
-                                  Message.id > bindparam("after_id"))
-    excluded = ([] if include_notes else [NOTE]) + ([] if include_applicant else [APPLICANT])
-    if excluded:
-        query = query.where(Message.author.not_in(excluded))
-    return query.order_by(Message.id)
-
-
-_STATUS = select(Conversation.status).where(Conversation.id == bindparam("conversation_id"))
-_PENDING = (select(Message).where(Message.conversation_id == bindparam("conversation_id"),
-                                  Message.author == APPLICANT, Message.state == PENDING).order_by(Message.id))
-_LAST_BOT_MESSAGE = (select(Message).where(Message.conversation_id == bindparam("conversation_id"),
-                                           Message.author == BOT_AUTHOR).order_by(Message.id.desc()).limit(1))
 
 
 def messages_after(session: Session, conversation_id: str, after_id: int = 0,
@@ -96,7 +97,7 @@ def is_applicant(message: Message) -> bool:
 
 def by_channel_ref(session: Session, channel_ref: str) -> Message | None:
     """The message a provider already delivered to us (Twilio MessageSid), for deduplication."""
-    return session.scalar(select(Message).where(Message.channel_ref == channel_ref))
+    return session.scalar(_BY_CHANNEL_REF, {"channel_ref": channel_ref})
 
 
 def pending_messages(session: Session, conversation_id: str) -> list[Message]:
