@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from core.config import ConfigError, Settings, get_settings
 from core.logsetup import setup_logging
-from bot.gateway import auth, cli, db
+from bot.gateway import auth, cli, db, warmup
 from bot.gateway.views import chat, desk, health, outbox, reviewer, sms, staff, workflow_api
 
 csrf = CSRFProtect()
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings.check_production()
     setup_logging()
     _require_database(settings)
+    warmup.warm_up(settings)
 
     app = Flask(__name__)
     app.config.update(

@@ -60,3 +60,13 @@ def test_audit_events_are_recorded(db):
     store.record_audit(db, account_id=7, conversation_id=conversation.id, action="reveal_id_number", message_id=3)
     [event] = store.audit_events(db, conversation.id)
     assert isinstance(event, AuditEvent) and event.account_id == 7
+
+
+def test_warm_up_runs_every_prebuilt_read_and_changes_nothing(db):
+    conversation = store.get_or_create(db, channel=SMS, phone="+8613812345678")
+    store.append(db, conversation.id, APPLICANT, "你好", state=PENDING, channel_ref="SM9")
+    db.commit()
+    store.warm_up(db)
+    assert not db.new and not db.dirty
+    assert [m.text for m in store.messages_after(db, conversation.id)] == ["你好"]
+    assert store.for_phone(db, "+8613812345678").id == conversation.id
