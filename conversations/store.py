@@ -33,6 +33,8 @@ _SMS_CONVERSATION = (select(Conversation).where(Conversation.channel == SMS, Con
 _BY_CHANNEL_REF = select(Message).where(Message.channel_ref == bindparam("channel_ref"))
 _LAST_BOT_MESSAGE = (select(Message).where(Message.conversation_id == bindparam("conversation_id"),
                                            Message.author == BOT_AUTHOR).order_by(Message.id.desc()).limit(1))
+_PREBUILT = (_STATUS, _PENDING, _SMS_CONVERSATION, _BY_CHANNEL_REF, _LAST_BOT_MESSAGE,
+             _messages_after_statement(False, False), _messages_after_statement(False, True))
 
 
 def warm_up(session: Session) -> None:
@@ -40,9 +42,7 @@ def warm_up(session: Session) -> None:
     statement on its first use (20-40 ms in all): without this, the first applicant each new gateway worker
     serves would wait for it."""
     nothing = {"conversation_id": "", "after_id": 0, "phone": "", "channel_ref": ""}
-    reads = [_STATUS, _PENDING, _SMS_CONVERSATION, _BY_CHANNEL_REF, _LAST_BOT_MESSAGE,
-             _messages_after_statement(False, False), _messages_after_statement(False, True)]
-    for statement in reads:
+    for statement in _PREBUILT:
         session.execute(statement, nothing).all()   # a statement takes the parameters it names
 
 
